@@ -24,7 +24,7 @@ static void fmt_value(char *buf, size_t len, double v, bool csv) {
   double fr = frexp(v, &e);
   if (csv)
     snprintf(buf, len, "%.17g", v);
-  else if (fr == 0.5 && (e - 1 < -14 || e - 1 > 16))
+  else if (fr == 0.5 && (e - 1 < -4 || e - 1 > 16))
     snprintf(buf, len, "2^%d", e - 1);
   else
     snprintf(buf, len, "%.10g", v);
@@ -46,7 +46,7 @@ static void row(const fp8lab_format *f, bool csv) {
            (unsigned long long)fp8lab_format_nfinite(f),
            f->summary ? f->summary : "");
   else
-    printf("%-12s %4d %2d %2d %5d  %-16s %-16s %-16s %-14s %-22s %11llu\n",
+    printf("%-12s %4d %2d %2d %5d  %-16s %-16s %-16s %-14s %-21s %11llu\n",
            f->name, fp8lab_format_bits(f), f->ebits, f->mbits, f->bias, mx,
            mn, ms, fp8lab_special_inf_str(f), nan,
            (unsigned long long)fp8lab_format_nfinite(f));
@@ -76,7 +76,7 @@ int cmd_formats(int argc, char **argv) {
     printf("name,bits,exponent_bits,mantissa_bits,bias,max_normal,min_normal,"
            "min_subnormal,inf,nan,finite_values,description\n");
   else
-    printf("%-12s %4s %2s %2s %5s  %-16s %-16s %-16s %-14s %-22s %11s\n",
+    printf("%-12s %4s %2s %2s %5s  %-16s %-16s %-16s %-14s %-21s %11s\n",
            "format", "bits", "E", "M", "bias", "max normal", "min normal",
            "min subnormal", "Inf", "NaN", "finite");
   if (only)

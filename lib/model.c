@@ -1,0 +1,2 @@
+/* lib/model.c: to be written. */
+typedef int fp8lab_model_placeholder;
