@@ -51,11 +51,20 @@ fp8lab_round cli_parse_round(const char *cmd, const char *name) {
   return r;
 }
 
+/* Numbers are decimal, or hexadecimal after "0x": a leading zero does not
+ * make them octal ("010" is ten), and no space or '+' may precede them. */
+static int number_base(const char *digits) {
+  return digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X') ? 16 : 10;
+}
+
 long long cli_parse_int(const char *cmd, const char *opt, const char *s,
                         long long lo, long long hi) {
   char *end;
+  const char *digits = s[0] == '-' ? s + 1 : s;
+  if (*digits < '0' || *digits > '9')
+    cli_die(cmd, "%s: '%s' is not an integer", opt, s);
   errno = 0;
-  long long v = strtoll(s, &end, 0);
+  long long v = strtoll(s, &end, number_base(digits));
   if (errno || end == s || *end)
     cli_die(cmd, "%s: '%s' is not an integer", opt, s);
   if (v < lo || v > hi)
@@ -68,7 +77,9 @@ unsigned long long cli_parse_u64(const char *cmd, const char *opt,
   char *end;
   errno = 0;
   if (*s == '-') cli_die(cmd, "%s: '%s' must not be negative", opt, s);
-  unsigned long long v = strtoull(s, &end, 0);
+  if (*s < '0' || *s > '9')
+    cli_die(cmd, "%s: '%s' is not a non-negative integer", opt, s);
+  unsigned long long v = strtoull(s, &end, number_base(s));
   if (errno || end == s || *end)
     cli_die(cmd, "%s: '%s' is not a non-negative integer", opt, s);
   return v;

@@ -55,5 +55,7 @@ void cli_out_abort(cli_out *o);
 int cmd_formats(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int bench_gemm(int argc, char **argv); /* fp8lab bench gemm; argv[0] = "gemm" */
+int cmd_validate(int argc, char **argv);
 
 #endif

@@ -10,6 +10,7 @@ static const cli_command commands[] = {
     {"formats", cmd_formats, "print the table of floating-point formats"},
     {"convert", cmd_convert, "convert raw binary arrays between formats"},
     {"bench", cmd_bench, "benchmarks against peer libraries (convert)"},
+    {"validate", cmd_validate, "replay a trace file through a model, bit for bit"},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];
 

@@ -2,6 +2,7 @@
  * (algorithm and rounding table in fp8lab/convert.h). */
 #include "fp8lab/convert.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -97,10 +98,20 @@ static inline unsigned round_up(fp8lab_round mode, bool neg, uint64_t kept,
 
 /* ---- the codec ---------------------------------------------------------- */
 
-uint32_t fp8lab_encode_f64(const fp8lab_format *f, double x,
-                           const fp8lab_cvt *c, uint64_t u) {
-  if (!c) c = &default_cvt;
-
+/* The core rounds the exact value sign(x) * (|x| + t), where the tail t is
+ *     t = L              (borrow false)    0 <= L <  ulp(x)
+ *     t = ulp(x) - L     (borrow true)     0 <= L <= ulp(x)
+ * and ulp(x) = 2^(ex - 52) is the spacing of doubles above |x| (x normal
+ * whenever t != 0).  fp8lab_encode_f64 passes t = 0; fp8lab_encode_dd passes
+ * the low word of a double-double.  The tail never carries into `kept`:
+ * the discarded part of |x| is a multiple of ulp(x) below the quantum q, so
+ * it is at most q - ulp(x), and t < ulp(x).  It enters step 3 as its scaled
+ * value T = t 2^64 / q: floor(T) is added to r64 (exactly, so SR with the
+ * 64-bit comparison stays exact) and T's fraction becomes the sticky bit.
+ * Since d >= 29 (below), T < 2^(64-d) <= 2^35 is an exact small integer plus
+ * a fraction in double. */
+static uint32_t encode_core(const fp8lab_format *f, double x, bool borrow,
+                            double L, const fp8lab_cvt *c, uint64_t u) {
   /* 1. unpack */
   uint64_t b;
   memcpy(&b, &x, sizeof b);
@@ -146,6 +157,24 @@ uint32_t fp8lab_encode_f64(const fp8lab_format *f, double x,
     sticky = s == 0 ? false : (s < 64 ? (M & ((((uint64_t)1) << s) - 1)) != 0 : true);
   }
 
+  /* 3b. tail (fp8lab_encode_dd only) */
+  if (borrow || L != 0) {
+    if (d < 64) {
+      double Ls = ldexp(L, 64 - (eres - m)); /* L 2^64 / q <= 2^(64-d) */
+      uint64_t Lfl = (uint64_t)Ls;
+      bool Lfrac = Ls != (double)Lfl || (Ls == 0 && L != 0); /* underflow */
+      if (borrow) /* T = 2^(64-d) - Ls: floor is 2^(64-d) - ceil(Ls) */
+        r64 += ((uint64_t)1 << (64 - d)) - Lfl - (uint64_t)Lfrac;
+      else
+        r64 += Lfl;
+      sticky = Lfrac;
+    } else {
+      /* T < 2^(64-d) <= 1 and the fraction of |x| below r64 is at most
+       * 1 - 2^(64-d): the tail reaches neither r64 nor kept, only sticky. */
+      sticky = sticky || (borrow ? L < ldexp(1.0, ex - 52) : L > 0);
+    }
+  }
+
   /* 4. round */
   if (c->round == FP8LAB_RTO) {
     if (r64 || sticky) kept |= 1;
@@ -168,6 +197,52 @@ uint32_t fp8lab_encode_f64(const fp8lab_format *f, double x,
 
   /* 6. pack */
   return (neg ? sign_bit(f) : 0) | (uint32_t)mag;
+}
+
+uint32_t fp8lab_encode_f64(const fp8lab_format *f, double x,
+                           const fp8lab_cvt *c, uint64_t u) {
+  if (!c) c = &default_cvt;
+  return encode_core(f, x, false, 0.0, c, u);
+}
+
+/* Round the exact value hi + lo once (fp8lab/convert.h).
+ *
+ * After renormalising with TwoSum (s + t = hi + lo exactly, |t| <= ulp(s)/2),
+ * let v = s + t, t != 0, and let G be the double grid of s's binade (the
+ * multiples of ulp(s)), or of nextafter(s, 0)'s binade when t points that way.
+ *   t has s's sign:      |v| lies strictly between |s| and |s| + ulp(s);
+ *                        round s, plus the tail |t| (sticky and, for SR, its
+ *                        bits).
+ *   t has the other sign: |v| lies strictly between |s'| = |nextafter(s, 0)|
+ *                        and |s| = |s'| + ulp(s') (or equals |s'|, when s is
+ *                        a power of two and |t| = ulp(s)/2 = ulp(s'));
+ *                        round s' plus the tail ulp(s') - |t|.
+ * No target boundary lies strictly between the two neighbouring doubles: the
+ * decision points of RNE/RNA/RTZ/RUP/RDN/RTO are the target's values and the
+ * midpoints between them, multiples of q/2 with q >= 2^(e - mbits) and
+ * mbits <= 23, while ulp = 2^(e - 52); so q/2 >= 2^28 ulp and every decision
+ * point is on G.  Hence v rounds like the lower neighbour plus a sticky bit;
+ * the exact tail is carried in addition so that SR's comparison (64 or
+ * sr_bits random bits against the bits of v below q) is exact as well.
+ * Rounding hi + lo in double first would round twice: with a large exponent
+ * gap (lo far below hi's target quantum), double(hi + lo) == hi loses the
+ * sticky bit that RUP/RDN/RTO and SR need, and can turn a value just above
+ * or below a target midpoint into the midpoint itself for RNE/RNA. */
+uint32_t fp8lab_encode_dd(const fp8lab_format *f, double hi, double lo,
+                          const fp8lab_cvt *c, uint64_t u) {
+  if (!c) c = &default_cvt;
+  /* specials: IEEE addition (Inf + finite = Inf, Inf - Inf = NaN) */
+  if (!isfinite(hi) || !isfinite(lo)) return encode_core(f, hi + lo, false, 0.0, c, u);
+  if (lo == 0) return encode_core(f, hi, false, 0.0, c, u);
+  /* renormalise: TwoSum (Knuth), exact for finite inputs without overflow */
+  double s = hi + lo;
+  if (!isfinite(s)) /* |hi + lo| > DBL_MAX > every format's max: overflow */
+    return encode_core(f, copysign(DBL_MAX, s), false, 0.0, c, u);
+  double bv = s - hi;
+  double t = (hi - (s - bv)) + (lo - bv);
+  if (t == 0) return encode_core(f, s, false, 0.0, c, u);
+  if (signbit(t) == signbit(s)) return encode_core(f, s, false, fabs(t), c, u);
+  return encode_core(f, nextafter(s, 0.0), true, fabs(t), c, u);
 }
 
 double fp8lab_decode_f64(const fp8lab_format *f, uint32_t code) {

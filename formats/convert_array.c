@@ -126,12 +126,15 @@ void fp8lab_decode_f32_array(const fp8lab_format *f, const void *in,
     uint32_t b = fp8lab_decode_f32bits(f, k, nan);
     memcpy(&table[k], &b, sizeof b);
   }
+  /* Bits above the format's width are ignored (masked), as in the scalar
+   * decoder; they must never index past the table. */
+  const uint32_t mask = ncodes - 1;
   if (fp8lab_code_size(f) == 1) {
     const uint8_t *p = in;
-    for (size_t i = 0; i < n; i++) out[i] = table[p[i]];
+    for (size_t i = 0; i < n; i++) out[i] = table[p[i] & mask];
   } else {
     const uint16_t *p = in;
-    for (size_t i = 0; i < n; i++) out[i] = table[p[i]];
+    for (size_t i = 0; i < n; i++) out[i] = table[p[i] & mask];
   }
   free(table);
 }
@@ -139,8 +142,10 @@ void fp8lab_decode_f32_array(const fp8lab_format *f, const void *in,
 void fp8lab_decode_f64_array(const fp8lab_format *f, const void *in,
                              double *out, size_t n, fp8lab_nan_policy nan) {
   size_t sz = fp8lab_code_size(f);
+  int bits = fp8lab_format_bits(f);
+  uint32_t mask = bits < 32 ? ((uint32_t)1 << bits) - 1 : UINT32_MAX;
   for (size_t i = 0; i < n; i++) {
-    uint32_t code = get_code(in, sz, i);
+    uint32_t code = get_code(in, sz, i) & mask; /* as fp8lab_decode_f64 */
     if (fp8lab_format_is_nan(f, code)) {
       /* f64 NaNs: canonical all-ones, or the signed quiet NaN */
       bool neg = f->has_sign && f->special != FP8LAB_SPECIAL_FNUZ &&

@@ -101,6 +101,26 @@ const char *fp8lab_round_name(fp8lab_round r);
 uint32_t fp8lab_encode_f64(const fp8lab_format *f, double x,
                            const fp8lab_cvt *c, uint64_t u);
 
+/* Round the exact value hi + lo (a double-double: e.g. the sum and error of
+ * TwoSum, or a product and its fma error) into f per c, once, in every mode:
+ * the result is the code fp8lab_encode_f64 would give for the real number
+ * hi + lo.  Any finite pair is accepted (it is renormalised with TwoSum
+ * first); the usual form has |lo| <= ulp(hi)/2.  lo = 0 is plain
+ * fp8lab_encode_f64(f, hi).  When lo has hi's sign the codec rounds hi with
+ * the tail as a sticky bit; when lo has the opposite sign it rounds
+ * nextafter(hi, 0) with the tail ulp - |lo|: no decision point of any mode
+ * lies strictly between those neighbouring doubles, since every format's
+ * quantum is at least 2^29 of hi's ulp (formats/codec.c has the argument).
+ * SR compares the random word with the exact bits of hi + lo below the
+ * quantum, so it too rounds the exact value (P(up) = floor(r 2^64)/2^64).
+ * Specials: a NaN or Inf in hi or lo gives the codec's result for the IEEE
+ * sum hi + lo (so do not pass TwoSum's NaN error term of an Inf sum); lo = 0
+ * keeps hi's zero sign, a nonzero pair that cancels exactly gives +0;
+ * |hi + lo| > DBL_MAX is an overflow (step 5).  Rounding double(hi + lo)
+ * instead would round twice. */
+uint32_t fp8lab_encode_dd(const fp8lab_format *f, double hi, double lo,
+                          const fp8lab_cvt *c, uint64_t u);
+
 /* The value of a code, exactly.  Codes above the format's width are masked.
  * NaN codes give a NaN with the code's sign (SIGNED) or +NaN (CANONICAL);
  * use fp8lab_decode_f32bits for an exact bit pattern. */
@@ -147,7 +167,7 @@ size_t fp8lab_code_size(const fp8lab_format *f);
  * in the SR stream, so that converting an array in pieces gives the same
  * codes as converting it whole.  These dispatch to a specialised kernel
  * where one exists (f32 -> 8-bit RNE) and otherwise run the scalar codec;
- * the results are identical (tests/test_convert_fast.c checks this). */
+ * the results are identical (tests/fast/test_convert_fast.c checks this). */
 void fp8lab_encode_f64_array(const fp8lab_format *f, const double *in,
                              void *out, size_t n, const fp8lab_cvt *c,
                              uint64_t index0);
