@@ -57,5 +57,7 @@ int cmd_convert(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int bench_gemm(int argc, char **argv); /* fp8lab bench gemm; argv[0] = "gemm" */
 int cmd_validate(int argc, char **argv);
+int cmd_accum(int argc, char **argv);
+int cmd_reproduce(int argc, char **argv);
 
 #endif

@@ -11,6 +11,8 @@ static const cli_command commands[] = {
     {"convert", cmd_convert, "convert raw binary arrays between formats"},
     {"bench", cmd_bench, "benchmarks against peer libraries (convert)"},
     {"validate", cmd_validate, "replay a trace file through a model, bit for bit"},
+    {"accum", cmd_accum, "error of long sums in low-precision accumulators"},
+    {"reproduce", cmd_reproduce, "regenerate published results beside their numbers"},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];
 

@@ -10,6 +10,7 @@
  * error printing is off for the duration of every public call; the
  * innermost message of its error stack goes into the caller's err.
  */
+#include "h5util.h"
 #include "fp8lab/trace.h"
 
 #include <errno.h>
@@ -33,44 +34,6 @@
 
 /* ---- errors and HDF5's error stack -------------------------------------- */
 
-typedef struct h5_quiet {
-  H5E_auto2_t func;
-  void *data;
-} h5_quiet;
-
-static void quiet_on(h5_quiet *q) {
-  q->func = NULL;
-  q->data = NULL;
-  H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-static void quiet_off(const h5_quiet *q) {
-  H5Eclear2(H5E_DEFAULT);
-  H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
-}
-
-typedef struct walk_state {
-  char *buf;
-  size_t len;
-} walk_state;
-
-static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
-  walk_state *w = data;
-  if (n == 0 && e && e->desc && e->desc[0])
-    snprintf(w->buf, w->len, "%s", e->desc);
-  return 0;
-}
-
-/* The innermost message of HDF5's error stack (then cleared). */
-static const char *h5_msg(char *buf, size_t len) {
-  buf[0] = '\0';
-  walk_state w = {buf, len};
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, &w);
-  H5Eclear2(H5E_DEFAULT);
-  if (!buf[0]) snprintf(buf, len, "HDF5 error");
-  return buf;
-}
 
 __attribute__((format(printf, 3, 4))) static int seterr(char *err,
                                                         size_t errlen,
@@ -625,7 +588,7 @@ static int list_links(hid_t g, namelist *l, char *msg, size_t len) {
   hsize_t idx = 0;
   if (H5Literate(g, H5_INDEX_NAME, H5_ITER_NATIVE, &idx, collect_cb, l) < 0) {
     if (l->oom) snprintf(msg, len, "out of memory");
-    else h5_msg(msg, len);
+    else fp8lab_h5_msg(msg, len);
     namelist_free(l);
     return -1;
   }
@@ -667,7 +630,7 @@ static int visit_group(discover *d, hid_t g, const char *path, int depth) {
     if (H5Lget_info(g, name, &li, H5P_DEFAULT) < 0) {
       rc = seterr(d->err, d->errlen, "%s: %s%s%s: cannot read the link: %s",
                   d->file, strcmp(path, "/") ? path : "",
-                  strcmp(path, "/") ? "/" : "", name, h5_msg(msg, sizeof msg));
+                  strcmp(path, "/") ? "/" : "", name, fp8lab_h5_msg(msg, sizeof msg));
       break;
     }
     /* External and user-defined links are not followed (a trace holds its
@@ -683,7 +646,7 @@ static int visit_group(discover *d, hid_t g, const char *path, int depth) {
       }
       rc = seterr(d->err, d->errlen, "%s: %s%s%s: cannot be opened: %s",
                   d->file, strcmp(path, "/") ? path : "",
-                  strcmp(path, "/") ? "/" : "", name, h5_msg(msg, sizeof msg));
+                  strcmp(path, "/") ? "/" : "", name, fp8lab_h5_msg(msg, sizeof msg));
       break;
     }
     H5I_type_t it = H5Iget_type(obj);
@@ -705,10 +668,10 @@ static int visit_group(discover *d, hid_t g, const char *path, int depth) {
 
 void fp8lab_trace_close(fp8lab_trace *t) {
   if (!t) return;
-  h5_quiet q;
-  quiet_on(&q);
+  fp8lab_h5_quiet q;
+  fp8lab_h5_quiet_on(&q);
   if (t->h5 > 0) H5Fclose((hid_t)t->h5);
-  quiet_off(&q);
+  fp8lab_h5_quiet_off(&q);
   free(t->path);
   free(t->instruction);
   free(t->call);
@@ -729,7 +692,7 @@ static int trace_open(const char *path, fp8lab_trace *t, char *err,
   if (!t->path) return seterr(err, errlen, "%s: out of memory", path);
   hid_t fapl = make_fapl();
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-  if (f < 0) h5_msg(msg, sizeof msg); /* before H5Pclose clears the stack */
+  if (f < 0) fp8lab_h5_msg(msg, sizeof msg); /* before H5Pclose clears the stack */
   if (fapl >= 0) H5Pclose(fapl);
   if (f < 0)
     return seterr(err, errlen, "%s: cannot read as HDF5: %s", path, msg);
@@ -759,7 +722,7 @@ static int trace_open(const char *path, fp8lab_trace *t, char *err,
   hid_t root = H5Gopen2(f, "/", H5P_DEFAULT);
   if (root < 0)
     return seterr(err, errlen, "%s: cannot open the root group: %s", path,
-                  h5_msg(msg, sizeof msg));
+                  fp8lab_h5_msg(msg, sizeof msg));
   int rc = visit_group(&d, root, "/", 0);
   H5Gclose(root);
   free(d.seen);
@@ -778,15 +741,15 @@ int fp8lab_trace_open(const char *path, fp8lab_trace *t, char *err,
                       size_t errlen) {
   memset(t, 0, sizeof *t);
   if (!path) return seterr(err, errlen, "trace: no file name");
-  h5_quiet q;
-  quiet_on(&q);
+  fp8lab_h5_quiet q;
+  fp8lab_h5_quiet_on(&q);
   int rc = trace_open(path, t, err, errlen);
   if (rc != 0) {
-    quiet_off(&q);
+    fp8lab_h5_quiet_off(&q);
     fp8lab_trace_close(t);
     return -1;
   }
-  quiet_off(&q);
+  fp8lab_h5_quiet_off(&q);
   return 0;
 }
 
@@ -885,11 +848,11 @@ static int probe_ds(const ctx *c, hid_t g, const char *name, probe *p) {
   memset(p, 0, sizeof *p);
   p->name = name;
   htri_t ex = H5Lexists(g, name, H5P_DEFAULT);
-  if (ex < 0) return dserr(c, name, "cannot look up: %s", h5_msg(msg, sizeof msg));
+  if (ex < 0) return dserr(c, name, "cannot look up: %s", fp8lab_h5_msg(msg, sizeof msg));
   if (ex == 0) return 0;
   H5L_info_t li;
   if (H5Lget_info(g, name, &li, H5P_DEFAULT) < 0)
-    return dserr(c, name, "cannot read the link: %s", h5_msg(msg, sizeof msg));
+    return dserr(c, name, "cannot read the link: %s", fp8lab_h5_msg(msg, sizeof msg));
   if (li.type == H5L_TYPE_EXTERNAL)
     return dserr(c, name, "is an external link (a trace must hold its own data)");
   if (li.type != H5L_TYPE_HARD && li.type != H5L_TYPE_SOFT)
@@ -898,7 +861,7 @@ static int probe_ds(const ctx *c, hid_t g, const char *name, probe *p) {
   if (obj < 0)
     return dserr(c, name, "cannot be opened%s: %s",
                  li.type == H5L_TYPE_SOFT ? " (dangling soft link?)" : "",
-                 h5_msg(msg, sizeof msg));
+                 fp8lab_h5_msg(msg, sizeof msg));
   H5I_type_t it = H5Iget_type(obj);
   H5Oclose(obj);
   if (it != H5I_DATASET)
@@ -908,11 +871,11 @@ static int probe_ds(const ctx *c, hid_t g, const char *name, probe *p) {
                                                    : "not a dataset");
   p->ds = H5Dopen2(g, name, H5P_DEFAULT);
   if (p->ds < 0)
-    return dserr(c, name, "cannot be opened: %s", h5_msg(msg, sizeof msg));
+    return dserr(c, name, "cannot be opened: %s", fp8lab_h5_msg(msg, sizeof msg));
   p->present = true;
   hid_t sp = H5Dget_space(p->ds);
   if (sp < 0)
-    return dserr(c, name, "cannot read the dataspace: %s", h5_msg(msg, sizeof msg));
+    return dserr(c, name, "cannot read the dataspace: %s", fp8lab_h5_msg(msg, sizeof msg));
   H5S_class_t sc = H5Sget_simple_extent_type(sp);
   int rank = sc == H5S_SIMPLE ? H5Sget_simple_extent_ndims(sp) : 0;
   if (rank > 0) H5Sget_simple_extent_dims(sp, p->dims, NULL);
@@ -921,7 +884,7 @@ static int probe_ds(const ctx *c, hid_t g, const char *name, probe *p) {
   if (sc != H5S_SIMPLE && sc != H5S_SCALAR)
     return dserr(c, name, "has an unreadable dataspace");
   if (rank < 0)
-    return dserr(c, name, "cannot read the dataspace: %s", h5_msg(msg, sizeof msg));
+    return dserr(c, name, "cannot read the dataspace: %s", fp8lab_h5_msg(msg, sizeof msg));
   p->rank = rank;
   for (int i = 0; i < rank; i++)
     if (p->dims[i] == 0) {
@@ -931,7 +894,7 @@ static int probe_ds(const ctx *c, hid_t g, const char *name, probe *p) {
     }
   hid_t t = H5Dget_type(p->ds);
   if (t < 0)
-    return dserr(c, name, "cannot read the datatype: %s", h5_msg(msg, sizeof msg));
+    return dserr(c, name, "cannot read the datatype: %s", fp8lab_h5_msg(msg, sizeof msg));
   describe_type(t, p->tdesc, sizeof p->tdesc);
   H5T_class_t cl = H5Tget_class(t);
   size_t sz = H5Tget_size(t);
@@ -995,7 +958,7 @@ static int read_ds(const ctx *c, probe *p, hid_t memtype, size_t elsize,
   if (!buf) return dserr(c, p->name, "out of memory (%zu bytes)", bytes);
   if (H5Dread(p->ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
     free(buf);
-    return dserr(c, p->name, "cannot read the data: %s", h5_msg(msg, sizeof msg));
+    return dserr(c, p->name, "cannot read the data: %s", fp8lab_h5_msg(msg, sizeof msg));
   }
   *out = buf;
   return 0;
@@ -1184,7 +1147,7 @@ static int load_group(loader *L, const fp8lab_trace *t, size_t index,
   char msg[MSGLEN];
   L->g = H5Gopen2((hid_t)t->h5, t->groups[index], H5P_DEFAULT);
   if (L->g < 0)
-    return dserr(c, NULL, "cannot open the group: %s", h5_msg(msg, sizeof msg));
+    return dserr(c, NULL, "cannot open the group: %s", fp8lab_h5_msg(msg, sizeof msg));
   g->path = xstrdup(t->groups[index]);
   if (!g->path) return dserr(c, NULL, "out of memory");
 
@@ -1388,15 +1351,15 @@ int fp8lab_trace_load(const fp8lab_trace *t, size_t index,
   if (!t || t->h5 <= 0 || index >= t->ngroups)
     return seterr(err, errlen, "%s: no case group %zu", t && t->path ? t->path : "trace",
                   index);
-  h5_quiet q;
-  quiet_on(&q);
+  fp8lab_h5_quiet q;
+  fp8lab_h5_quiet_on(&q);
   loader L = {.c = {t->path, t->groups[index], err, errlen}};
   int rc = load_group(&L, t, index, g);
   for (int i = 0; i < P_FIXED; i++) probe_close(&L.fixed[i]);
   for (size_t i = 0; i < L.nouts; i++) probe_close(&L.outs[i]);
   free(L.outs);
   if (L.g > 0) H5Gclose(L.g);
-  quiet_off(&q);
+  fp8lab_h5_quiet_off(&q);
   if (rc != 0) fp8lab_trace_group_free(g);
   return rc;
 }
@@ -1411,10 +1374,10 @@ struct fp8lab_trace_writer {
 
 void fp8lab_trace_writer_abort(fp8lab_trace_writer *w) {
   if (!w) return;
-  h5_quiet q;
-  quiet_on(&q);
+  fp8lab_h5_quiet q;
+  fp8lab_h5_quiet_on(&q);
   if (w->file > 0) H5Fclose(w->file);
-  quiet_off(&q);
+  fp8lab_h5_quiet_off(&q);
   if (w->tmp) unlink(w->tmp);
   free(w->tmp);
   free(w->path);
@@ -1457,20 +1420,20 @@ fp8lab_trace_writer *fp8lab_trace_writer_open(const char *path, char *err,
     return NULL;
   }
   close(fd);
-  h5_quiet q;
-  quiet_on(&q);
+  fp8lab_h5_quiet q;
+  fp8lab_h5_quiet_on(&q);
   hid_t fapl = make_fapl();
   if (fapl >= 0) H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_LATEST);
   w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-  if (w->file < 0) h5_msg(msg, sizeof msg);
+  if (w->file < 0) fp8lab_h5_msg(msg, sizeof msg);
   if (fapl >= 0) H5Pclose(fapl);
   if (w->file < 0) {
     seterr(err, errlen, "%s: cannot create: %s", path, msg);
-    quiet_off(&q);
+    fp8lab_h5_quiet_off(&q);
     fp8lab_trace_writer_abort(w);
     return NULL;
   }
-  quiet_off(&q);
+  fp8lab_h5_quiet_off(&q);
   return w;
 }
 
@@ -1490,7 +1453,7 @@ static int put_str_attr(hid_t obj, const char *name, const char *value,
   if (a < 0 || H5Awrite(a, t, value) < 0) goto done;
   rc = 0;
 done:
-  if (rc != 0 && msg && !msg[0]) h5_msg(msg, MSGLEN);
+  if (rc != 0 && msg && !msg[0]) fp8lab_h5_msg(msg, MSGLEN);
   if (a >= 0) H5Aclose(a);
   if (sp >= 0) H5Sclose(sp);
   if (t >= 0) H5Tclose(t);
@@ -1505,7 +1468,7 @@ static int put_f32_attr(hid_t obj, const char *name, float v, char *msg) {
   if (a < 0 || H5Awrite(a, H5T_NATIVE_FLOAT, &v) < 0) goto done;
   rc = 0;
 done:
-  if (rc != 0 && msg && !msg[0]) h5_msg(msg, MSGLEN);
+  if (rc != 0 && msg && !msg[0]) fp8lab_h5_msg(msg, MSGLEN);
   if (a >= 0) H5Aclose(a);
   if (sp >= 0) H5Sclose(sp);
   return rc;
@@ -1525,14 +1488,14 @@ int fp8lab_trace_writer_attr(fp8lab_trace_writer *w, const char *name,
     for (size_t i = 0; i < n; i++) free(list[i]);
     free(list);
   }
-  h5_quiet q;
-  quiet_on(&q);
+  fp8lab_h5_quiet q;
+  fp8lab_h5_quiet_on(&q);
   msg[0] = '\0';
   int rc = put_str_attr(w->file, name, value, msg);
   if (rc != 0)
     seterr(err, errlen, "%s: cannot write attribute %s: %s", w->path, name,
            msg[0] ? msg : "HDF5 error");
-  quiet_off(&q);
+  fp8lab_h5_quiet_off(&q);
   return rc;
 }
 
@@ -1569,7 +1532,7 @@ static int put_ds(hid_t g, const char *name, int rank, const hsize_t *dims,
   if (format && put_str_attr(ds, "format", format, msg) != 0) goto done;
   rc = 0;
 done:
-  if (rc != 0 && msg && !msg[0]) h5_msg(msg, MSGLEN);
+  if (rc != 0 && msg && !msg[0]) fp8lab_h5_msg(msg, MSGLEN);
   if (ds >= 0) H5Dclose(ds);
   if (dcpl >= 0) H5Pclose(dcpl);
   if (sp >= 0) H5Sclose(sp);
@@ -1652,8 +1615,8 @@ int fp8lab_trace_write_group(fp8lab_trace_writer *w,
   char msg[MSGLEN];
   if (!w || !g) return seterr(err, errlen, "trace writer: no group");
   if (check_group(w, g, err, errlen) != 0) return -1;
-  h5_quiet q;
-  quiet_on(&q);
+  fp8lab_h5_quiet q;
+  fp8lab_h5_quiet_on(&q);
   msg[0] = '\0';
   int rc = -1;
   const char *what = "group";
@@ -1712,13 +1675,13 @@ int fp8lab_trace_write_group(fp8lab_trace_writer *w,
   }
   rc = 0;
 done:
-  if (rc != 0 && !msg[0]) h5_msg(msg, sizeof msg);
+  if (rc != 0 && !msg[0]) fp8lab_h5_msg(msg, sizeof msg);
   if (rc != 0)
     seterr(err, errlen, "%s: %s: cannot write %s: %s", w->path, g->path, what,
            msg);
   if (gid >= 0) H5Gclose(gid);
   if (lcpl >= 0) H5Pclose(lcpl);
-  quiet_off(&q);
+  fp8lab_h5_quiet_off(&q);
   return rc;
 }
 
@@ -1726,15 +1689,15 @@ int fp8lab_trace_writer_close(fp8lab_trace_writer *w, char *err,
                               size_t errlen) {
   char msg[MSGLEN];
   if (!w) return seterr(err, errlen, "trace writer: none");
-  h5_quiet q;
-  quiet_on(&q);
+  fp8lab_h5_quiet q;
+  fp8lab_h5_quiet_on(&q);
   herr_t hr = H5Fclose(w->file);
   w->file = 0;
   int rc = 0;
   if (hr < 0)
     rc = seterr(err, errlen, "%s: cannot write: %s", w->path,
-                h5_msg(msg, sizeof msg));
-  quiet_off(&q);
+                fp8lab_h5_msg(msg, sizeof msg));
+  fp8lab_h5_quiet_off(&q);
   if (rc == 0 && rename(w->tmp, w->path) != 0)
     rc = seterr(err, errlen, "%s: cannot rename %s into place: %s", w->path,
                 w->tmp, strerror(errno));
