@@ -17,28 +17,15 @@
 #include "cli.h"
 #include "fp8lab/accum.h"
 #include "fp8lab_config.h"
+#include "reproduce.h"
 #include "runner.h"
 
 static const char *const C = "reproduce";
 
-enum { MAXROWS = 128, NAMELEN = 64 };
-
-typedef struct row {
-  char name[NAMELEN];
-  double value;     /* fp8lab's */
-  bool has_ref;
-  double ref;
-  char *source;     /* from the data file, or NULL */
-} row;
-
-typedef struct table {
-  row rows[MAXROWS];
-  size_t n;
-} table;
-
-static void put(table *t, const char *name, double v) {
-  if (t->n == MAXROWS) cli_fail(C, "internal: more than %d rows", MAXROWS);
-  row *r = &t->rows[t->n++];
+void repro_put(repro_table *t, const char *name, double v) {
+  if (t->n == REPRO_MAXROWS)
+    cli_fail(C, "internal: more than %d rows", REPRO_MAXROWS);
+  repro_row *r = &t->rows[t->n++];
   memset(r, 0, sizeof *r);
   snprintf(r->name, sizeof r->name, "%s", name);
   r->value = v;
@@ -76,38 +63,38 @@ static double stagnate(const fp8lab_format *fmt, fp8lab_round round,
 #define NH 65536
 #define NONES 4096
 
-static void run_stagnation(table *t) {
+static void run_stagnation(repro_table *t) {
   const fp8lab_format *ibm = fp8lab_format_named("ibm169");
   size_t k;
   double s;
   s = stagnate(fp8lab_f16, FP8LAB_RNE, 1, true, NH, 0, &k);
-  put(t, "f16/harmonic/sum", s);
-  put(t, "f16/harmonic/k", (double)k);
+  repro_put(t, "f16/harmonic/sum", s);
+  repro_put(t, "f16/harmonic/k", (double)k);
   s = stagnate(fp8lab_bf16, FP8LAB_RNE, 1, true, NH, 0, &k);
-  put(t, "bf16/harmonic/sum", s);
-  put(t, "bf16/harmonic/k", (double)k);
-  put(t, "ibm169/ones/naive", stagnate(ibm, FP8LAB_RNE, 1, false, NONES, 0, &k));
-  put(t, "ibm169/ones/chunk64", stagnate(ibm, FP8LAB_RNE, 64, false, NONES, 0, &k));
+  repro_put(t, "bf16/harmonic/sum", s);
+  repro_put(t, "bf16/harmonic/k", (double)k);
+  repro_put(t, "ibm169/ones/naive", stagnate(ibm, FP8LAB_RNE, 1, false, NONES, 0, &k));
+  repro_put(t, "ibm169/ones/chunk64", stagnate(ibm, FP8LAB_RNE, 64, false, NONES, 0, &k));
   /* Contrast: stochastic rounding (exact probabilities, seed 0) does not
    * stagnate; its sums stay near the exact ones. */
-  put(t, "f16/harmonic/sr/sum", stagnate(fp8lab_f16, FP8LAB_SR, 1, true, NH, 0, &k));
-  put(t, "bf16/harmonic/sr/sum", stagnate(fp8lab_bf16, FP8LAB_SR, 1, true, NH, 0, &k));
-  put(t, "ibm169/ones/sr/naive", stagnate(ibm, FP8LAB_SR, 1, false, NONES, 0, &k));
+  repro_put(t, "f16/harmonic/sr/sum", stagnate(fp8lab_f16, FP8LAB_SR, 1, true, NH, 0, &k));
+  repro_put(t, "bf16/harmonic/sr/sum", stagnate(fp8lab_bf16, FP8LAB_SR, 1, true, NH, 0, &k));
+  repro_put(t, "ibm169/ones/sr/naive", stagnate(ibm, FP8LAB_SR, 1, false, NONES, 0, &k));
   fp8lab_exact_sum ex;
   fp8lab_exact_sum_init(&ex);
   for (size_t i = 1; i <= NH; i++) fp8lab_exact_sum_add(&ex, 1.0 / (double)i);
-  put(t, "exact/harmonic/sum", fp8lab_exact_sum_f64_rne(&ex));
-  put(t, "exact/ones/sum", NONES);
+  repro_put(t, "exact/harmonic/sum", fp8lab_exact_sum_f64_rne(&ex));
+  repro_put(t, "exact/ones/sum", NONES);
 }
 
 /* ---- format tables ------------------------------------------------------- */
 
-static void format_rows(table *t, const char *label, const char *fmtname,
+static void format_rows(repro_table *t, const char *label, const char *fmtname,
                         bool scale) {
   const fp8lab_format *f = fp8lab_format_named(fmtname);
   if (!f) cli_fail(C, "internal: no format %s", fmtname);
-  char name[NAMELEN];
-#define ROW(what, v) (snprintf(name, sizeof name, "%s/%s", label, what), put(t, name, v))
+  char name[REPRO_NAMELEN];
+#define ROW(what, v) (snprintf(name, sizeof name, "%s/%s", label, what), repro_put(t, name, v))
   ROW("exponent_bias", f->bias);
   if (scale) {
     ROW("max", fp8lab_format_max(f));
@@ -124,12 +111,12 @@ static void format_rows(table *t, const char *label, const char *fmtname,
 #undef ROW
 }
 
-static void run_nvidia(table *t) {
+static void run_nvidia(repro_table *t) {
   format_rows(t, "e4m3", "e4m3fn", false); /* NVIDIA's E4M3 */
   format_rows(t, "e5m2", "e5m2", false);
 }
 
-static void run_mx(table *t) {
+static void run_mx(repro_table *t) {
   format_rows(t, "e2m1", "e2m1", false);
   format_rows(t, "e2m3", "e2m3", false);
   format_rows(t, "e3m2", "e3m2", false);
@@ -138,11 +125,6 @@ static void run_mx(table *t) {
 
 /* ---- the list ------------------------------------------------------------- */
 
-typedef struct repro {
-  const char *id;
-  const char *citation;
-  void (*run)(table *t); /* NULL: not yet implemented */
-} repro;
 
 static const repro repros[] = {
     {"stagnation",
@@ -150,26 +132,33 @@ static const repro repros[] = {
      "bfloat16 (N. J. Higham, \"Half Precision Arithmetic: fp16 Versus "
      "bfloat16\", 2018), sums of ones in IBM 1-6-9 naive and chunked (Wang et "
      "al., arXiv 1812.08011, sec. 3), stochastic rounding for contrast",
-     run_stagnation},
+     run_stagnation, NULL},
     {"nvidia-fp8-formats",
      "Micikevicius et al., \"FP8 Formats for Deep Learning\", arXiv "
-     "2209.05433, Table 1; OCP OFP8 v1.0", run_nvidia},
+     "2209.05433, Table 1; OCP OFP8 v1.0", run_nvidia, NULL},
     {"ocp-mx-formats",
      "OCP Microscaling Formats (MX) v1.0: elements E2M1, E2M3, E3M2 and the "
-     "E8M0 scale", run_mx},
+     "E8M0 scale", run_mx, NULL},
     {"qualcomm-sqnr",
      "Kuzmin et al., \"FP8 Quantization: The Power of the Exponent\", arXiv "
      "2208.09225: expected quantization error of E5M2, E4M3, E3M4, E2M5, INT8",
-     NULL},
+     repro_qualcomm_sqnr, &repro_qualcomm_sqnr_ready},
     {"ibm-chunk",
      "Wang et al., \"Training Deep Neural Networks with 8-bit Floating Point "
-     "Numbers\", arXiv 1812.08011: chunk-based accumulation study", NULL},
+     "Numbers\", arXiv 1812.08011: chunk-based accumulation study",
+     repro_ibm_chunk, &repro_ibm_chunk_ready},
     {"deepseek-accum",
      "DeepSeek-AI, \"DeepSeek-V3 Technical Report\", arXiv 2412.19437, "
      "sec. 3.5.2: accumulation precision of FP8 GEMMs, beside H100 statistics",
-     NULL},
+     repro_deepseek_accum, &repro_deepseek_accum_ready},
 };
 static const size_t nrepros = sizeof repros / sizeof repros[0];
+
+static bool repro_ready(const repro *r) { return !r->ready || *r->ready; }
+
+_Noreturn void repro_not_yet(const char *id) {
+  cli_die(C, "%s: not yet implemented (see 'fp8lab reproduce --list')", id);
+}
 
 static const char *const help_head =
     "usage: fp8lab reproduce --list\n"
@@ -251,7 +240,7 @@ static int parse_value(const char *s, double *v) {
   return 0;
 }
 
-static void load_refs(const char *id, table *t) {
+static void load_refs(const char *id, repro_table *t) {
   char path[4096];
   snprintf(path, sizeof path, "%s/published/%s.csv", data_dir(), id);
   FILE *fp = fopen(path, "rb");
@@ -291,7 +280,7 @@ static void load_refs(const char *id, table *t) {
     if (parse_value(f[1], &v) != 0)
       cli_die(C, "%s:%d: field value: '%s' is not a number (decimal, 2^k or "
               "m*2^k)", path, line, f[1]);
-    row *r = NULL;
+    repro_row *r = NULL;
     for (size_t i = 0; i < t->n; i++)
       if (strcmp(t->rows[i].name, f[0]) == 0) r = &t->rows[i];
     if (!r)
@@ -311,11 +300,11 @@ static void load_refs(const char *id, table *t) {
 
 /* ---- output --------------------------------------------------------------- */
 
-static void print_table(const table *t, bool csv) {
+static void print_table(const repro_table *t, bool csv) {
   if (csv) {
     printf("name,reference,fp8lab,difference\n");
     for (size_t i = 0; i < t->n; i++) {
-      const row *r = &t->rows[i];
+      const repro_row *r = &t->rows[i];
       if (r->has_ref)
         printf("%s,%.17g,%.17g,%.17g\n", r->name, r->ref, r->value,
                r->value - r->ref);
@@ -326,7 +315,7 @@ static void print_table(const table *t, bool csv) {
   }
   printf("%-24s  %-16s  %-16s  %s\n", "name", "reference", "fp8lab", "difference");
   for (size_t i = 0; i < t->n; i++) {
-    const row *r = &t->rows[i];
+    const repro_row *r = &t->rows[i];
     char ref[32] = "", diff[32] = "";
     if (r->has_ref) {
       snprintf(ref, sizeof ref, "%.10g", r->ref);
@@ -336,7 +325,7 @@ static void print_table(const table *t, bool csv) {
   }
 }
 
-static void write_results(const char *out, const repro *rp, const table *t,
+static void write_results(const char *out, const repro *rp, const repro_table *t,
                           int argc, char **argv) {
   char label[128];
   snprintf(label, sizeof label, "reproduce %s", rp->id);
@@ -349,7 +338,7 @@ static void write_results(const char *out, const repro *rp, const table *t,
          *diff = calloc(n, sizeof *diff);
   if (!names || !src || !ref || !val || !diff) runner_fail(C, res, "out of memory");
   for (size_t i = 0; i < n; i++) {
-    const row *r = &t->rows[i];
+    const repro_row *r = &t->rows[i];
     names[i] = r->name;
     src[i] = r->source ? r->source : "";
     val[i] = r->value;
@@ -396,7 +385,7 @@ int cmd_reproduce(int argc, char **argv) {
       fputs(help_head, stdout);
       for (size_t i = 0; i < nrepros; i++)
         printf("  %-20s%s\n", repros[i].id,
-               repros[i].run ? "" : " (not yet implemented)");
+               repro_ready(&repros[i]) ? "" : " (not yet implemented)");
       printf("\nexample: fp8lab reproduce stagnation --csv\n");
       return 0;
     case ':': cli_die(C, "%s needs a value (see --help)", argv[optind - 1]);
@@ -408,7 +397,7 @@ int cmd_reproduce(int argc, char **argv) {
       cli_die(C, "--list takes no ID and no other option");
     for (size_t i = 0; i < nrepros; i++)
       printf("%-20s %s%s\n", repros[i].id,
-             repros[i].run ? "" : "[not yet implemented] ", repros[i].citation);
+             repro_ready(&repros[i]) ? "" : "[not yet implemented] ", repros[i].citation);
     return 0;
   }
   if (argc - optind != 1)
@@ -420,10 +409,10 @@ int cmd_reproduce(int argc, char **argv) {
     if (strcmp(repros[i].id, id) == 0) rp = &repros[i];
   if (!rp)
     cli_die(C, "unknown ID '%s' ('fp8lab reproduce --list' names them)", id);
-  if (!rp->run)
+  if (!repro_ready(rp))
     cli_die(C, "%s: not yet implemented (see 'fp8lab reproduce --list')", id);
   if (out && !out[0]) cli_die(C, "--out: empty file name");
-  static table t;
+  static repro_table t;
   rp->run(&t);
   load_refs(rp->id, &t);
   if (out) write_results(out, rp, &t, argc, argv);
