@@ -38,6 +38,7 @@
 #define FP8LAB_GEMM_H
 
 #include "fp8lab/model.h"
+#include "fp8lab/accum.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -126,6 +127,117 @@ void fp8lab_gemm_epilogue(const fp8lab_gemm_args *g, size_t i, size_t j,
 int fp8lab_gemm_parallel(size_t m, int threads,
                          void (*fn)(void *ctx, size_t i0, size_t i1),
                          void *ctx);
+
+/* ==== accumulation-model GEMMs, MX block scaling, BLAS references ==========
+ * (lib/gemm_accum.c)  Separate from the hardware-model engine above: these
+ * take an accumulation model of fp8lab/accum.h instead of an fp8lab_model,
+ * and write doubles (the accumulator's value) plus, optionally, its codes.
+ *
+ * fp8lab_gemm_accum: for every output element
+ *     D(i, j) = sum_k A(i, k) B(k, j)     (k = 0 .. K-1, in increasing k)
+ * accumulated under the descriptor `accum` (NULL: {.kind = SEQ}, f32 round
+ * to nearest even, sequential) exactly as fp8lab_dot_ex accumulates it: the
+ * products of <= 8-bit values are exact in double, so each step rounds once.
+ * Operand codes are addressed as in fp8lab_gemm_args (a_rs, a_cs, b_rs,
+ * b_cs); element formats are any fp8lab formats of <= 8 bits with a zero.
+ *
+ * C (optional, doubles, row stride c_rs) is the initial value:
+ *   EXACT         C joins the exact sum (one rounding at the end);
+ *   SEQ           s_0 = round_fmt(C) per cvt, SR word of index `base`
+ *                 (see below), instead of +0; then the products;
+ *   CHUNKED       the inter-chunk accumulator starts at round_ifmt(C)
+ *                 (inter_cvt or cvt; SR: second-level word of `base`);
+ *   PAIRWISE      the tree of the K products, then one more rounded
+ *                 addition round_fmt(round_fmt(C) + tree) (SR: words of
+ *                 `base`, first and second level);
+ *   KAHAN_F32     s_0 = C rounded to binary32 (RNE), compensation 0;
+ *   KAHAN_F64, F64  s_0 = C.
+ * Without C every kind starts from +0, as fp8lab_dot does.
+ *
+ * Stochastic rounding: the stream is the descriptor's (seed, stream); the
+ * SR index of element (i, j) is laid out so that no two terms of the GEMM
+ * share a word and nothing depends on the thread count:
+ *     base(i, j) = (i N + j)(T + 1),  C: index base,  term t: base + 1 + t
+ * (T = K for fp8lab_gemm_accum, the number of MX blocks for fp8lab_gemm_mx),
+ * i.e. element (i, j) is fp8lab_dot_ex(accum, ..., index0 = base + 1).
+ *
+ * fp8lab_gemm_mx: OCP MX v1.0 block scaling (OCP Microscaling Formats (MX)
+ * Specification v1.0, 2023: section 5 for the scale X = 2^(E8M0 code - 127)
+ * and the NaN scale code 0xFF; section 6 "Dot product": over one block
+ * Dot(A, B) = X_A X_B sum_i A_i B_i, and over several blocks the sum of the
+ * blocks' Dot, the internal precision and the order of those additions
+ * being implementation-defined: `accum` is that choice here).
+ * A's scales are per 1 x 32 block along K (one per row and block), B's per
+ * 32 x 1 block along K (one per column and block): block g covers
+ * k in [32 g, min(32 g + 32, K)); the last block may be partial.
+ *     P_g(i, j) = sum_{k in block g} A(i, k) B(k, j)     exactly
+ *     t_g       = P_g 2^(ea + eb - 254)                  exactly
+ *                 (ea = mx.a[i a_rs + g a_cs], eb = mx.b[g b_rs + j b_cs])
+ *     D(i, j)   = the terms t_0, t_1, ... accumulated under `accum`
+ *                 (NULL: f32 RNE sequential), C as above.
+ * Scale code 0xFF is NaN: t_g = NaN, so D(i, j) is NaN (its code the
+ * accumulator format's NaN).  t_g is exactly a double for every MX element
+ * format (E4M3, E2M3, E3M2, E2M1) and for E5M2 blocks whose products span
+ * <= 53 bits; the EXACT and SEQ models use the exact t_g in every case
+ * (SEQ: one rounding of s + t_g), the other kinds receive t_g rounded to
+ * double (RNE) when it is not a double.
+ *
+ * fp8lab_gemm_reference_f64 / _f32: for error measurements against the
+ * models above.  The operands are decoded and de-scaled,
+ *     A~(i, k) = value(A(i, k)) sA(i, k),  B~(k, j) = value(B(k, j)) sB(k, j)
+ * with `scales` (NULL or NONE: 1; TENSOR: tensor_a, tensor_b; ROWWISE:
+ * row_a[i], col_b[j]; BLOCKWISE: tile_a[i][k/128], block_b[j/128][k/128])
+ * or, when mx.a and mx.b are set (then `scales` must be NULL or NONE), the
+ * E8M0 factors 2^(e - 127) (0xFF: NaN); each de-scaled operand is exact in
+ * double.  Then D = A~ B~ + C by OpenBLAS cblas_dgemm (f64: operands and C
+ * as doubles, D written to g->d) or cblas_sgemm (f32: operands and C rounded
+ * to binary32, RNE, D written to d32 with row stride d32_rs).  The summation
+ * order and any FMA use are OpenBLAS's: a reference, not a model.  accum,
+ * codes and threads are ignored (OpenBLAS's own threads run).
+ *
+ * Every function returns 0, or -1 with a reason in err (sizes, NULL
+ * pointers, formats, an invalid descriptor, MX scales missing for
+ * fp8lab_gemm_mx or given to fp8lab_gemm_accum, MX and engine scales both
+ * given to a reference, out of memory).
+ */
+
+typedef struct fp8lab_mx_scales {
+  const uint8_t *a;      /* E8M0 codes: A's block g of row i: a[i a_rs + g a_cs] */
+  ptrdiff_t a_rs, a_cs;
+  const uint8_t *b;      /* B's block g of column j: b[g b_rs + j b_cs]         */
+  ptrdiff_t b_rs, b_cs;
+} fp8lab_mx_scales;
+
+/* K elements per MX block (OCP MX v1.0, all concrete MX formats). */
+#define FP8LAB_MX_BLOCK 32
+
+typedef struct fp8lab_gemm_accum_args {
+  size_t m, n, k;
+  const fp8lab_format *fa, *fb;
+  const uint8_t *a;
+  ptrdiff_t a_rs, a_cs;
+  const uint8_t *b;
+  ptrdiff_t b_rs, b_cs;
+  const double *c;              /* optional initial values, stride c_rs   */
+  ptrdiff_t c_rs;
+  const fp8lab_accum *accum;    /* NULL: f32 RNE sequential               */
+  fp8lab_mx_scales mx;          /* fp8lab_gemm_mx (and the references)    */
+  double *d;                    /* [M][N], stride d_rs                    */
+  ptrdiff_t d_rs;
+  uint32_t *codes;              /* optional: codes of D in
+                                   fp8lab_accum_code_format, stride codes_rs */
+  ptrdiff_t codes_rs;
+  int threads;                  /* 0 = one per CPU                        */
+} fp8lab_gemm_accum_args;
+
+int fp8lab_gemm_accum(const fp8lab_gemm_accum_args *g, char *err, size_t errlen);
+int fp8lab_gemm_mx(const fp8lab_gemm_accum_args *g, char *err, size_t errlen);
+int fp8lab_gemm_reference_f64(const fp8lab_gemm_accum_args *g,
+                              const fp8lab_scales *scales, char *err,
+                              size_t errlen);
+int fp8lab_gemm_reference_f32(const fp8lab_gemm_accum_args *g,
+                              const fp8lab_scales *scales, float *d32,
+                              ptrdiff_t d32_rs, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }
