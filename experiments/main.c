@@ -12,6 +12,10 @@ static const cli_command commands[] = {
     {"bench", cmd_bench, "benchmarks against peer libraries (convert)"},
     {"validate", cmd_validate, "replay a trace file through a model, bit for bit"},
     {"accum", cmd_accum, "error of long sums in low-precision accumulators"},
+    {"hopper-accum", cmd_hopper_accum, "error of FP8 GEMMs under the Hopper models vs K"},
+    {"scaling", cmd_scaling, "FP8 scaling recipes on heavy-tailed data: SQNR, overflow"},
+    {"merge", cmd_merge, "combine the results files of a sweep's shards"},
+    {"sqnr", cmd_sqnr, "quantization error (SQNR) of INT8 and FP8 formats"},
     {"reproduce", cmd_reproduce, "regenerate published results beside their numbers"},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];
