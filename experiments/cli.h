@@ -59,6 +59,7 @@ int bench_gemm(int argc, char **argv); /* fp8lab bench gemm; argv[0] = "gemm" */
 int cmd_validate(int argc, char **argv);
 int cmd_accum(int argc, char **argv);
 int cmd_reproduce(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_sqnr(int argc, char **argv);
 
 int cmd_scaling(int argc, char **argv);

@@ -17,6 +17,7 @@ static const cli_command commands[] = {
     {"merge", cmd_merge, "combine the results files of a sweep's shards"},
     {"sqnr", cmd_sqnr, "quantization error (SQNR) of INT8 and FP8 formats"},
     {"reproduce", cmd_reproduce, "regenerate published results beside their numbers"},
+    {"report", cmd_report, "render results files into notebooks-out/ (notebooks, plots)"},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];
 
