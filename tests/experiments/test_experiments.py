@@ -25,33 +25,7 @@ import sys
 import tempfile
 import time
 
-EXE = os.environ.get("FP8LAB_EXE")
-SKIP = 77
-
-failures = []
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
-
-
-def run(args, timeout=240):
-    p = subprocess.run([EXE] + args, capture_output=True, timeout=timeout)
-    return p.returncode, p.stdout.decode(), p.stderr.decode("utf-8", "replace")
-
-
-def one_line_error(rc, err, words, what, code=2):
-    check(rc == code, "%s: exit status %d, want %d (stderr %r)" % (what, rc, code, err))
-    lines = err.splitlines()
-    check(len(lines) == 1, "%s: stderr has %d lines, want 1: %r" % (what, len(lines), err))
-    check(err.startswith("fp8lab"), "%s: stderr %r does not start with 'fp8lab'" % (what, err))
-    for w in words:
-        check(w in err, "%s: stderr %r does not mention %r" % (what, err, w))
+from harness import check, run, one_line_error, finish, EXE, SKIP, failures  # noqa: F401
 
 
 def h5py_or_skip():
@@ -415,8 +389,7 @@ def main():
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     for name in (GROUPS if which == "all" else [which]):
         GROUPS[name]()
-    print("%d checks, %d failed" % (checks, len(failures)))
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

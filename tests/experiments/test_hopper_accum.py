@@ -27,23 +27,7 @@ import subprocess
 import sys
 import tempfile
 
-EXE = os.environ.get("FP8LAB_EXE")
-SKIP = 77
-failures = []
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
-
-
-def run(args, timeout=280):
-    p = subprocess.run([EXE] + args, capture_output=True, timeout=timeout)
-    return p.returncode, p.stdout.decode(), p.stderr.decode("utf-8", "replace")
+from harness import check, run, one_line_error, finish, EXE, SKIP, failures  # noqa: F401
 
 
 def h5py_or_skip():
@@ -255,5 +239,4 @@ if __name__ == "__main__":
     g = sys.argv[1] if len(sys.argv) > 1 else "all"
     for name in (GROUPS if g == "all" else [g]):
         GROUPS[name]()
-    print("%d checks, %d failed" % (checks, len(failures)))
-    sys.exit(1 if failures else 0)
+    sys.exit(finish())

@@ -24,35 +24,7 @@ import subprocess
 import sys
 import tempfile
 
-EXE = os.environ.get("FP8LAB_EXE")
-SKIP = 77
-failures = []
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
-
-
-def run(args, cwd=None, env=None, timeout=280):
-    e = dict(os.environ)
-    e.update(env or {})
-    p = subprocess.run([EXE] + args, capture_output=True, timeout=timeout,
-                       cwd=cwd, env=e)
-    return p.returncode, p.stdout.decode(), p.stderr.decode("utf-8", "replace")
-
-
-def one_line_error(rc, err, words, what, code=2):
-    check(rc == code, "%s: exit status %d, want %d (stderr %r)" % (what, rc, code, err))
-    lines = err.splitlines()
-    check(len(lines) == 1, "%s: stderr has %d lines, want 1: %r" % (what, len(lines), err))
-    check(err.startswith("fp8lab report: "), "%s: stderr %r does not start with 'fp8lab report: '" % (what, err))
-    for w in words:
-        check(w in err, "%s: stderr %r does not mention %r" % (what, err, w))
+from harness import check, run, one_line_error, finish, EXE, SKIP, failures  # noqa: F401
 
 
 def skip_if_no_packages(rc, err):
@@ -168,12 +140,12 @@ def group_errors():
         missing = os.path.join(d, "nope.h5")
         rc, _, err = run(["report", "--out-dir", out, missing])
         skip_if_no_packages(rc, err)
-        one_line_error(rc, err, [missing, "no such file"], "missing file")
+        one_line_error(rc, err, [missing, "no such file"], "missing file", prefix='fp8lab report: ')
 
         txt = os.path.join(d, "notes.h5")
         open(txt, "w").write("not hdf5\n")
         rc, _, err = run(["report", "--out-dir", out, txt])
-        one_line_error(rc, err, [txt, "not an HDF5 file"], "text file")
+        one_line_error(rc, err, [txt, "not an HDF5 file"], "text file", prefix='fp8lab report: ')
 
         try:
             import h5py
@@ -182,19 +154,19 @@ def group_errors():
                 f["x"] = [1, 2, 3]
             rc, _, err = run(["report", "--out-dir", out, foreign])
             one_line_error(rc, err, [foreign, "not an fp8lab results file", "schema"],
-                           "HDF5 file without schema")
+                           "HDF5 file without schema", prefix='fp8lab report: ')
         except ImportError:
             print("note: h5py missing here; the foreign-HDF5 case is not checked")
 
         rc, _, err = run(["report", "--out-dir", out], cwd=d)
-        one_line_error(rc, err, ["results/*.h5", "matches nothing"], "no results")
+        one_line_error(rc, err, ["results/*.h5", "matches nothing"], "no results", prefix='fp8lab report: ')
 
         rc, _, err = run(["report", "--bogus"])
-        one_line_error(rc, err, ["--bogus"], "unknown option")
+        one_line_error(rc, err, ["--bogus"], "unknown option", prefix='fp8lab report: ')
 
         rc, _, err = run(["report", "--out-dir", out, missing],
                          env={"FP8LAB_PYTHON": os.path.join(d, "no-python")})
-        one_line_error(rc, err, ["no-python", "./scripts/setup"], "missing python")
+        one_line_error(rc, err, ["no-python", "./scripts/setup"], "missing python", prefix='fp8lab report: ')
 
         # A python without the packages (the system's, when it lacks them).
         for py in ("/usr/bin/python3",):
@@ -207,7 +179,7 @@ def group_errors():
             rc, _, err = run(["report", "--out-dir", out, missing],
                              env={"FP8LAB_PYTHON": py})
             one_line_error(rc, err, ["missing Python packages", "./scripts/setup"],
-                           "python without the packages")
+                           "python without the packages", prefix='fp8lab report: ')
 
         check(os.listdir(out) == ["keep.txt"], "errors: --out-dir was touched: %r" % os.listdir(out))
         left = [p for p in os.listdir(d) if ".tmp." in p or ".old." in p]
@@ -222,8 +194,7 @@ def main():
     groups = {"help": group_help, "render": group_render, "errors": group_errors}
     for g in (groups if group == "all" else [group]):
         groups[g]()
-    print("%d checks, %d failures" % (checks, len(failures)))
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -41,33 +41,7 @@ import subprocess
 import sys
 import tempfile
 
-EXE = os.environ.get("FP8LAB_EXE")
-SKIP = 77
-
-failures = []
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
-
-
-def run(args, timeout=240):
-    p = subprocess.run([EXE] + args, capture_output=True, timeout=timeout)
-    return p.returncode, p.stdout.decode(), p.stderr.decode("utf-8", "replace")
-
-
-def one_line_error(rc, err, words, what, code=2):
-    check(rc == code, "%s: exit status %d, want %d (stderr %r)" % (what, rc, code, err))
-    lines = err.splitlines()
-    check(len(lines) == 1, "%s: stderr has %d lines, want 1: %r" % (what, len(lines), err))
-    check(err.startswith("fp8lab sqnr"), "%s: stderr %r does not start with 'fp8lab sqnr'" % (what, err))
-    for w in words:
-        check(w in err, "%s: stderr %r does not mention %r" % (what, err, w))
+from harness import check, run, one_line_error, finish, EXE, SKIP, failures  # noqa: F401
 
 
 def need(*mods):
@@ -213,7 +187,7 @@ def test_errors():
         ]
         for extra, words in cases:
             rc, _, err = run(base + extra)
-            one_line_error(rc, err, words, "sqnr %s" % " ".join(extra))
+            one_line_error(rc, err, words, "sqnr %s" % " ".join(extra), prefix='fp8lab sqnr')
             check(os.listdir(d) == [], "sqnr %s: left %r" % (extra, os.listdir(d)))
         try:
             import h5py
@@ -228,9 +202,9 @@ def test_errors():
         for dset, words in (("missing", ["missing"]), ("one", ["2"]), ("bad", ["not finite"]),
                             ("txt", ["numeric"])):
             rc, _, err = run(["sqnr", "--out", out, "--input", inp + ":" + dset])
-            one_line_error(rc, err, ["--input", dset] + words, "sqnr --input :%s" % dset)
+            one_line_error(rc, err, ["--input", dset] + words, "sqnr --input :%s" % dset, prefix='fp8lab sqnr')
         rc, _, err = run(["sqnr", "--out", out, "--input", os.path.join(d, "none.h5") + ":x"])
-        one_line_error(rc, err, ["--input", "cannot open"], "sqnr --input missing file", code=1)
+        one_line_error(rc, err, ["--input", "cannot open"], "sqnr --input missing file", code=1, prefix='fp8lab sqnr')
         check(not os.path.exists(out), "errors left %s" % out)
 
 
@@ -336,8 +310,7 @@ def main():
     for name, fn in GROUPS.items():
         if which in ("all", name):
             fn()
-    print("%d checks, %d failed" % (checks, len(failures)))
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":
